@@ -1,0 +1,1 @@
+"""Views of the agent workspace: thin, each parses, authorises, calls one service, renders."""
