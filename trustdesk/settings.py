@@ -65,12 +65,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_tasks_db",
+    "ninja",
     "channels",
     "trustdesk.core",
     "trustdesk.accounts",
     "trustdesk.customers",
     "trustdesk.tickets",
     "trustdesk.search",
+    "trustdesk.demo",
+    "trustdesk.mail",
     "trustdesk.api",
     "trustdesk.workspace",
 ]
@@ -237,3 +240,16 @@ MAILERS = {
         else {},
     }
 }
+
+# Outbound replies (trustdesk.mail): attempts before a reply is marked failed, the first retry
+# delay in seconds (then x4 per attempt, at most 6 hours), and the domain of our Message-IDs.
+TRUSTDESK_MAIL_MAX_ATTEMPTS = int(env("TRUSTDESK_MAIL_MAX_ATTEMPTS", "5"))
+TRUSTDESK_MAIL_RETRY_SECONDS = int(env("TRUSTDESK_MAIL_RETRY_SECONDS", "60"))
+TRUSTDESK_MAIL_DOMAIN = env("TRUSTDESK_MAIL_DOMAIN") or (
+    DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+)
+
+# --- Demo data (trustdesk.demo) ---------------------------------------------------------------
+# Password of the demo agent demo@trustdesk.local that `trustdesk setup` creates on a fresh
+# database. For local demo data only: never use a demo database for real customers.
+TRUSTDESK_DEMO_PASSWORD = env("TRUSTDESK_DEMO_PASSWORD", "trustdesk-demo")

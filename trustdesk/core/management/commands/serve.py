@@ -1,15 +1,24 @@
-"""``trustdesk serve``: the web app (uvicorn) and, unless ``--no-worker``, a task worker beside it."""
+"""``trustdesk serve``: the web app (uvicorn) and, unless ``--no-worker``, a task worker beside it.
+
+Ctrl-C (SIGINT) or SIGTERM stops uvicorn gracefully, then the worker (SIGTERM: it finishes the
+task in hand), and the command exits 0 without a traceback. If the worker dies on its own, the
+web process stops too (exit 1) rather than serving while replies silently pile up.
+"""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+import threading
 from argparse import ArgumentParser
+from types import FrameType
 from typing import Any
 
 import uvicorn
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+WORKER_STOP_TIMEOUT = 30.0
 
 
 class Command(BaseCommand):
@@ -22,27 +31,72 @@ class Command(BaseCommand):
         parser.add_argument("--log-level", default="info")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker: subprocess.Popen[bytes] | None = None
-        if not options["no_worker"]:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "trustdesk", "worker", "--interval", "0.5", "-v", "0"],
-                start_new_session=True,
+        server = uvicorn.Server(
+            uvicorn.Config(
+                "trustdesk.asgi:application",
+                host=options["host"],
+                port=options["port"],
+                log_level=options["log_level"],
+                lifespan="off",
+                proxy_headers=True,
             )
-        config = uvicorn.Config(
-            "trustdesk.asgi:application",
-            host=options["host"],
-            port=options["port"],
-            log_level=options["log_level"],
-            lifespan="off",
-            proxy_headers=True,
         )
-        server = uvicorn.Server(config)
+        stopping = threading.Event()
+        # uvicorn handles SIGINT/SIGTERM while it runs, restores the previous handlers and then
+        # re-raises the signal it got; these handlers make that last step a quiet no-op instead
+        # of a KeyboardInterrupt traceback (or a death by SIGTERM).
+        previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+        worker = None if options["no_worker"] else self._worker_start()
+        worker_code: int | None = None
+        if worker is not None:
+            watcher = threading.Thread(
+                target=self._worker_watch, args=(worker, server, stopping), daemon=True
+            )
+            watcher.start()
+        url = f"http://{options['host']}:{options['port']}/"
+        extra = f" and a task worker (pid {worker.pid})" if worker else ""
+        self.stdout.write(f"Serving Trustdesk at {url}{extra}. Press Ctrl-C to stop.")
         try:
             server.run()
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            stopping.set()
+            if worker is not None:
+                worker_code = worker.poll()
+                self._worker_stop(worker)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if worker_code is not None:
+            raise CommandError(f"The task worker exited unexpectedly (code {worker_code}).")
+        if not server.started:
+            raise CommandError(f"Could not serve on {options['host']}:{options['port']}.")
+        self.stdout.write("Trustdesk stopped.")
+
+    def _worker_start(self) -> subprocess.Popen[bytes]:
+        # A new session: Ctrl-C in the terminal reaches only this process, which then stops the
+        # worker itself, after the web server, so no request loses its worker mid-way.
+        return subprocess.Popen(
+            [sys.executable, "-m", "trustdesk", "worker", "--interval", "0.5", "-v", "0"],
+            start_new_session=True,
+        )
+
+    def _worker_watch(
+        self, worker: subprocess.Popen[bytes], server: uvicorn.Server, stopping: threading.Event
+    ) -> None:
+        worker.wait()
+        if not stopping.is_set():
+            self.stderr.write(f"The task worker exited (code {worker.returncode}); stopping.")
+            server.should_exit = True
+
+    def _worker_stop(self, worker: subprocess.Popen[bytes]) -> None:
+        if worker.poll() is not None:
+            return
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=WORKER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """Swallow the signal uvicorn re-raises after its graceful shutdown."""
