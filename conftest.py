@@ -80,23 +80,36 @@ def api(api_token: str) -> Client:
 
 @pytest.fixture
 def run_tasks() -> Callable[[], int]:
-    """Run every queued task with the real database worker, in this process; returns how many."""
+    """Run every ready task in this process with the real worker's claim and run code.
+
+    The worker's own loop calls ``close_old_connections()``, which would close the test's
+    transaction on PostgreSQL; this loop is the same minus that. Returns how many tasks ran.
+    """
 
     def run() -> int:
+        from django.db import transaction
         from django_tasks_db.management.commands.db_worker import Worker
         from django_tasks_db.models import DBTaskResult
 
-        before = DBTaskResult.objects.finished().count()
-        Worker(
+        worker = Worker(
             queue_names=["*"],
-            interval=0.01,
+            interval=0,
             batch=True,
             backend_name="default",
             startup_delay=False,
             max_tasks=None,
             worker_id="pytest",
             excluded_queue_names=[],
-        ).run()
-        return DBTaskResult.objects.finished().count() - before
+        )
+        ran = 0
+        while True:
+            with transaction.atomic():
+                task_result = DBTaskResult.objects.ready().get_locked()
+                if task_result is not None:
+                    task_result.claim(worker.worker_id)
+            if task_result is None:
+                return ran
+            worker.run_task(task_result)
+            ran += 1
 
     return run
