@@ -203,6 +203,7 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env("TRUSTDESK_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
@@ -210,7 +211,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TRUSTDESK_MAX_ATTACHMENT_BYTES = int(env("TRUSTDESK_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# An API request carries attachments base64-encoded (4/3 of their size) inside JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = TRUSTDESK_MAX_ATTACHMENT_BYTES * 4 // 3 + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGGING: dict[str, Any] = {

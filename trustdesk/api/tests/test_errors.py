@@ -61,3 +61,12 @@ def test_other_exceptions_use_the_same_format(exc: Exception, status: int, code:
     response = api.on_exception(request, exc)
     assert response.status_code == status
     assert json.loads(response.content)["code"] == code
+
+
+def test_unknown_endpoint_is_a_json_404(api: Client) -> None:
+    response = api.get("/api/v1/no-such-thing/42")
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "message": "There is no API endpoint at /api/v1/no-such-thing/42.",
+    }
