@@ -250,6 +250,26 @@ TRUSTDESK_MAIL_RETRY_SECONDS = int(env("TRUSTDESK_MAIL_RETRY_SECONDS", "60"))
 TRUSTDESK_MAIL_DOMAIN = env("TRUSTDESK_MAIL_DOMAIN") or (
     DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 )
+# A reply left in "sending" this long (a worker died mid-send) is queued again by the sweep; keep
+# it far above the SMTP timeout. Automatic acknowledgements promise a reply within this many
+# hours until the team has 5 answered tickets in 30 days to measure instead.
+TRUSTDESK_MAIL_SENDING_TIMEOUT_SECONDS = int(env("TRUSTDESK_MAIL_SENDING_TIMEOUT_SECONDS", "600"))
+TRUSTDESK_DEFAULT_REPLY_HOURS = int(env("TRUSTDESK_DEFAULT_REPLY_HOURS", "24"))
+
+# Ways in (trustdesk.mail.receiver, trustdesk.mail.imap): addresses the SMTP/LMTP receiver
+# accepts besides mailbox and team addresses (comma-separated), and seconds between IMAP polls.
+TRUSTDESK_INBOUND_ADDRESSES = [
+    a.strip() for a in env("TRUSTDESK_INBOUND_ADDRESSES").split(",") if a.strip()
+]
+TRUSTDESK_IMAP_POLL_SECONDS = int(env("TRUSTDESK_IMAP_POLL_SECONDS", "60"))
+
+# Intake (trustdesk.mail.intake): the largest raw message accepted by any way in (bytes), and
+# the authserv-ids of relays whose Authentication-Results header is believed (comma-separated;
+# empty: none is, and every message is "not checked").
+TRUSTDESK_MAX_EMAIL_BYTES = int(env("TRUSTDESK_MAX_EMAIL_BYTES", str(25 * 1024 * 1024)))
+TRUSTDESK_TRUSTED_AUTHSERV_IDS = [
+    a.strip().lower() for a in env("TRUSTDESK_TRUSTED_AUTHSERV_IDS").split(",") if a.strip()
+]
 
 # --- Demo data (trustdesk.demo) ---------------------------------------------------------------
 # Password of the demo agent demo@trustdesk.local that `trustdesk setup` creates on a fresh

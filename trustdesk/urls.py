@@ -17,5 +17,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("trustdesk.api.urls")),
+    path("mail/", include("trustdesk.mail.urls")),
     path("", include("trustdesk.workspace.urls")),
 ]

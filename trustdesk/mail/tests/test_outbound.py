@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -65,6 +66,12 @@ def drain(
     return run
 
 
+def plain_text(sent: EmailMessage) -> str:
+    part = sent.get_body(preferencelist=("plain",))
+    assert isinstance(part, EmailMessage)
+    return str(part.get_content())
+
+
 def send_tasks() -> list[DBTaskResult[..., Any]]:
     return list(DBTaskResult.objects.filter(task_path=TASK_PATH).order_by("enqueued_at"))
 
@@ -97,9 +104,9 @@ def test_public_reply_is_sent_once_with_our_message_id_and_signature(
     assert outbound.rfc_message_id.endswith("@localhost>")
     assert sent["From"] == "Ada Lovelace <support@example.com>"
     assert sent["To"] == "marie@example.org"
-    assert sent["Subject"] == f"[#{ticket.number}] Printer on fire"
+    assert sent["Subject"] == f"Re: Printer on fire [#{ticket.number}]"
     assert sent["X-Trustdesk-Ticket"] == str(ticket.number)
-    assert sent.get_content() == "We are on it.\n\n-- \nAda Lovelace\nSupport, Example Ltd\n"
+    assert plain_text(sent) == "We are on it.\n\n-- \nAda Lovelace\nSupport, Example Ltd\n"
     assert smtp.envelopes == [("support@example.com", ["marie@example.org"])]
     assert list(
         Event.objects.filter(kind="message.email_sent").values_list("subject_id", "payload")
@@ -210,7 +217,8 @@ def test_without_a_team_the_reply_comes_from_the_default_address(
 
     [sent] = smtp.messages
     assert sent["From"] == "Ada Lovelace <help@example.net>"
-    assert sent.get_content() == "We are on it.\n"
+    assert sent["Reply-To"].startswith("help+")
+    assert plain_text(sent) == "We are on it.\n"
 
 
 def test_a_temporary_failure_is_recorded_and_retried_after_a_delay(

@@ -1,8 +1,15 @@
 """``trustdesk serve``: the web app (uvicorn) and, unless ``--no-worker``, a task worker beside it.
 
-Ctrl-C (SIGINT) or SIGTERM stops uvicorn gracefully, then the worker (SIGTERM: it finishes the
-task in hand), and the command exits 0 without a traceback. If the worker dies on its own, the
-web process stops too (exit 1) rather than serving while replies silently pile up.
+Unless ``--no-smtpd``, the mail receiver (``trustdesk smtpd``) also listens on
+``127.0.0.1:--smtpd-port`` (2525), in a thread of this process; when that default port is taken
+(a second ``serve`` on this machine) serve says so and carries on without it, while a port
+given explicitly must be free. Starting the worker also starts the IMAP polling chains
+(``fetch-mail --schedule``).
+
+Ctrl-C (SIGINT) or SIGTERM stops uvicorn gracefully, then the mail receiver, then the worker
+(SIGTERM: it finishes the task in hand), and the command exits 0 without a traceback. If the
+worker dies on its own, the web process stops too (exit 1) rather than serving while replies
+silently pile up.
 """
 
 from __future__ import annotations
@@ -13,12 +20,23 @@ import sys
 import threading
 from argparse import ArgumentParser
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
+from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+
+class _Receiver(Protocol):
+    port: int
+
+    def stop(self) -> None: ...
+
 
 WORKER_STOP_TIMEOUT = 30.0
+SMTPD_PORT = 2525
 
 
 class Command(BaseCommand):
@@ -29,6 +47,15 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
         parser.add_argument("--log-level", default="info")
+        parser.add_argument(
+            "--smtpd-port",
+            type=int,
+            default=None,
+            help=f"Port of the mail receiver on 127.0.0.1 (default {SMTPD_PORT}).",
+        )
+        parser.add_argument(
+            "--no-smtpd", action="store_true", help="Do not start the SMTP mail receiver."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         server = uvicorn.Server(
@@ -46,6 +73,7 @@ class Command(BaseCommand):
         # re-raises the signal it got; these handlers make that last step a quiet no-op instead
         # of a KeyboardInterrupt traceback (or a death by SIGTERM).
         previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+        receiver = None if options["no_smtpd"] else self._receiver_start(options["smtpd_port"])
         worker = None if options["no_worker"] else self._worker_start()
         worker_code: int | None = None
         if worker is not None:
@@ -56,10 +84,14 @@ class Command(BaseCommand):
         url = f"http://{options['host']}:{options['port']}/"
         extra = f" and a task worker (pid {worker.pid})" if worker else ""
         self.stdout.write(f"Serving Trustdesk at {url}{extra}. Press Ctrl-C to stop.")
+        if receiver is not None:
+            self.stdout.write(f"Receiving mail over SMTP on 127.0.0.1:{receiver.port}.")
         try:
             server.run()
         finally:
             stopping.set()
+            if receiver is not None:
+                receiver.stop()
             if worker is not None:
                 worker_code = worker.poll()
                 self._worker_stop(worker)
@@ -71,7 +103,31 @@ class Command(BaseCommand):
             raise CommandError(f"Could not serve on {options['host']}:{options['port']}.")
         self.stdout.write("Trustdesk stopped.")
 
+    def _receiver_start(self, port: int | None) -> _Receiver | None:
+        if not apps.is_installed("trustdesk.mail"):
+            return None
+        # The mail channel is optional: core imports it only here, and only if installed.
+        from trustdesk.mail.receiver import ReceiverController
+
+        receiver = ReceiverController(host="127.0.0.1", port=port or SMTPD_PORT)
+        try:
+            receiver.start()
+        except OSError as exc:
+            if port is not None:
+                raise CommandError(f"Could not receive mail on 127.0.0.1:{port}: {exc}") from exc
+            self.stderr.write(
+                f"Not receiving mail: 127.0.0.1:{SMTPD_PORT} is unavailable ({exc}); "
+                "pass --smtpd-port or --no-smtpd."
+            )
+            return None
+        return receiver
+
     def _worker_start(self) -> subprocess.Popen[bytes]:
+        try:
+            if apps.is_installed("trustdesk.mail"):
+                call_command("fetch_mail", schedule=True, verbosity=0)
+        except DatabaseError as exc:
+            self.stderr.write(f"Could not schedule IMAP polling: {exc}")
         # A new session: Ctrl-C in the terminal reaches only this process, which then stops the
         # worker itself, after the web server, so no request loses its worker mid-way.
         return subprocess.Popen(
