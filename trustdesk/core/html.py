@@ -70,8 +70,7 @@ def _drop_script_urls(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def sanitize_html(raw: str) -> str:
-    """Return HTML that is safe to place in any page: no script, no event handlers, no styles."""
+def _clean_once(raw: str) -> str:
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -81,6 +80,21 @@ def sanitize_html(raw: str) -> str:
         strip_comments=True,
         attribute_filter=_drop_script_urls,
     )
+
+
+def sanitize_html(raw: str) -> str:
+    """Return HTML that is safe to place in any page: no script, no event handlers, no styles.
+
+    Mis-nested markup can re-parse differently once cleaned (an HTML parser repairs it in a
+    second way), so cleaning repeats until the output is stable: sanitising is idempotent.
+    """
+    cleaned = _clean_once(raw)
+    for _ in range(3):
+        again = _clean_once(cleaned)
+        if again == cleaned:
+            break
+        cleaned = again
+    return cleaned
 
 
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)

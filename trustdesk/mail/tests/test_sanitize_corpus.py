@@ -127,3 +127,16 @@ def test_sanitize_html_is_idempotent_and_never_lets_markup_through(raw: str) -> 
     clean = sanitize_html(raw)
     assert sanitize_html(clean) == clean
     assert problems(clean) == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<h1><h1></h1></h1>",
+        "<h3 title=\"x\">'&&<a</h3><h3>'&&<a</h3>a<",
+    ],
+)
+def test_regression_sanitize_is_idempotent_on_misnested_markup(raw: str) -> None:
+    # Found by Hypothesis: one nh3 pass left markup that a second pass repaired differently.
+    clean = sanitize_html(raw)
+    assert sanitize_html(clean) == clean
