@@ -161,7 +161,9 @@ def test_two_web_and_two_worker_processes_send_each_reply_once(
     assert len(received) == REPLIES
     received_ids = {m["Message-ID"] for m in received}
     assert len(received_ids) == REPLIES
-    texts = {m.get_body(preferencelist=("plain",)).get_content().strip() for m in received}
+    plain_parts = [m.get_body(preferencelist=("plain",)) for m in received]
+    assert None not in plain_parts
+    texts = {part.get_content().strip() for part in plain_parts if part is not None}
     assert {text.split("\n")[0] for text in texts} == {f"Reply number {n}." for n in range(REPLIES)}
     assert {tuple(rcpts) for _, rcpts in smtp_sink.envelopes} == {(CUSTOMER,)}
     assert {m["Subject"] for m in received} == {f"Re: Topology check [#{number}]"}
