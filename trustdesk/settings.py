@@ -275,3 +275,6 @@ TRUSTDESK_TRUSTED_AUTHSERV_IDS = [
 # Password of the demo agent demo@trustdesk.local that `trustdesk setup` creates on a fresh
 # database. For local demo data only: never use a demo database for real customers.
 TRUSTDESK_DEMO_PASSWORD = env("TRUSTDESK_DEMO_PASSWORD", "trustdesk-demo")
+
+# Email claimed by a worker for longer than this is taken back by the sweep (its worker died).
+TRUSTDESK_INTAKE_CLAIM_TIMEOUT_SECONDS = float(env("TRUSTDESK_INTAKE_CLAIM_TIMEOUT_SECONDS", "300"))

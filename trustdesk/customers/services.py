@@ -208,3 +208,30 @@ def customer_for_contact(
         point = ContactPoint.objects.select_related("customer").get(kind=kind, value=value)
         return point.customer, False
     return customer, True
+
+
+def contact_point_mark_undeliverable(*, kind: str, value: str, reason: str) -> bool:
+    """Flag the contact point at ``value`` as undeliverable (mail to it bounces).
+
+    Returns whether it was newly flagged; an unknown or already flagged one changes nothing.
+    Records ``customer.contact_undeliverable``.
+    """
+    value = contact_normalize(kind=kind, value=value)
+    point = (
+        ContactPoint.objects.filter(kind=kind, value=value, undeliverable=False)
+        .values_list("pk", "customer_id")
+        .first()
+    )
+    if point is None:
+        return False
+    pk, customer_id = point
+    with transaction.atomic():
+        if not ContactPoint.objects.filter(pk=pk, undeliverable=False).update(undeliverable=True):
+            return False
+        event_record(
+            kind="customer.contact_undeliverable",
+            subject_type="customer",
+            subject_id=customer_id,
+            payload={"kind": kind, "value": value, "reason": reason[:500]},
+        )
+    return True

@@ -12,7 +12,8 @@ class MailConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self) -> None:
-        from trustdesk.core.registry import register_deliverer
+        from trustdesk.core.registry import register_deliverer, register_worker_start
+        from trustdesk.mail.intake.tasks import inbound_worker_started
         from trustdesk.mail.services import outbound_queue
 
         def deliver(message_id: int) -> None:
@@ -20,3 +21,4 @@ class MailConfig(AppConfig):
 
         for channel in EMAIL_REPLY_CHANNELS:
             register_deliverer(channel, deliver)
+        register_worker_start(inbound_worker_started)

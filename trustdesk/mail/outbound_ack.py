@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from trustdesk.core.services import enqueue_on_commit, event_record
+from trustdesk.customers.models import Customer
 from trustdesk.customers.selectors import customer_get
 from trustdesk.mail.models import AutoAcknowledgement
 from trustdesk.mail.outbound_threading import (
@@ -142,11 +143,14 @@ def acknowledgement_send(*, ticket_id: int, address: str, now: datetime | None =
     ticket = Ticket.objects.select_related("team", "owner").filter(pk=ticket_id).first()
     if ticket is None:
         return "missing"
-    reason = _skip_reason(ticket, address) or _claim(ticket=ticket, address=address, now=now)
+    customer = customer_get(customer_id=ticket.customer_id)  # read once, for check and text
+    reason = _skip_reason(ticket, customer, address) or _claim(
+        ticket=ticket, address=address, now=now
+    )
     if reason:
         _record(ticket, "mail.acknowledgement_skipped", {"address": address, "reason": reason})
         return reason
-    email, estimate = acknowledgement_build(ticket=ticket, address=address)
+    email, estimate = acknowledgement_build(ticket=ticket, address=address, customer=customer)
     try:
         email.send(using="default")
     except (smtplib.SMTPException, OSError) as exc:
@@ -165,14 +169,13 @@ def acknowledgement_send(*, ticket_id: int, address: str, now: datetime | None =
     return "sent"
 
 
-def _skip_reason(ticket: Ticket, address: str) -> str | None:
+def _skip_reason(ticket: Ticket, customer: Customer, address: str) -> str | None:
     if ticket.tags.filter(name=LOOP_TAG).exists():
         return "mail-loop"
     if ticket.first_response_at is not None:
         return "answered"
     if address.partition("@")[0] in _ROBOT_LOCAL_PARTS:
         return "automated-address"
-    customer = customer_get(customer_id=ticket.customer_id)
     point = next(
         (p for p in customer.contact_points.all() if p.kind == "email" and p.value == address),
         None,
@@ -207,9 +210,12 @@ def _address_lock(address: str) -> None:
         )
 
 
-def acknowledgement_build(*, ticket: Ticket, address: str) -> tuple[EmailMultiAlternatives, str]:
+def acknowledgement_build(
+    *, ticket: Ticket, address: str, customer: Customer | None = None
+) -> tuple[EmailMultiAlternatives, str]:
     """The acknowledgement email and the reply-time sentence it contains."""
-    customer = customer_get(customer_id=ticket.customer_id)
+    if customer is None:
+        customer = customer_get(customer_id=ticket.customer_id)
     team_name = ticket.team.name if ticket.team is not None else ""
     with translation.override(customer.language or settings.LANGUAGE_CODE):
         estimate = reply_estimate(team_id=ticket.team_id).sentence

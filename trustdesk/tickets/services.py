@@ -212,8 +212,13 @@ def message_add(
     author_customer: Customer | None = None,
     attachments: list[UploadedFile] | None = None,
     meta: dict[str, Any] | None = None,
+    reopen: bool = True,
 ) -> Message:
-    """Add a reply, an internal note or an inbound customer message to a ticket."""
+    """Add a reply, an internal note or an inbound customer message to a ticket.
+
+    A customer's message reopens a new, pending or solved ticket unless ``reopen`` is False
+    (automated mail such as an out-of-office reply or a bounce must not).
+    """
     if (author_agent is None) == (author_customer is None):
         raise ValidationFailed("A message has exactly one author: an agent or the customer.")
     _check_choice(visibility, Message.Visibility.values, "visibility")
@@ -250,10 +255,15 @@ def message_add(
             deliver=True,
         )
         # A customer writing again reopens the conversation; a first public reply opens a new one.
-        if author_customer is not None and ticket.status in (
-            Status.PENDING,
-            Status.SOLVED,
-            Status.NEW,
+        if (
+            reopen
+            and author_customer is not None
+            and ticket.status
+            in (
+                Status.PENDING,
+                Status.SOLVED,
+                Status.NEW,
+            )
         ):
             _status_apply(
                 ticket=ticket, status=Status.OPEN, actor_id=None, reason="customer replied"
@@ -267,6 +277,25 @@ def message_add(
                 ticket=ticket, status=Status.OPEN, actor_id=author_agent.pk, reason="agent replied"
             )
     return message
+
+
+def ticket_tag_add(*, ticket: Ticket, tag: str, reason: str) -> bool:
+    """Tag the ticket (unless it already has the tag); returns whether the tag was added.
+
+    Records ``ticket.tag_added`` with the reason, for the timeline and audit.
+    """
+    [name] = tags_normalize([tag])
+    with transaction.atomic():
+        if ticket.tags.filter(name=name).exists():
+            return False
+        ticket.tags.add(*_tags_get_or_create([name]))
+        event_record(
+            kind="ticket.tag_added",
+            subject_type="ticket",
+            subject_id=ticket.pk,
+            payload={"tag": name, "reason": reason[:500]},
+        )
+    return True
 
 
 def _status_apply(*, ticket: Ticket, status: str, actor_id: int | None, reason: str = "") -> None:

@@ -2,8 +2,9 @@
 
 1. ``store.inbound_store`` commits the raw bytes (one ``InboundEmail`` row, unique by
    Message-ID or by the SHA-256 of the bytes) before any way in acknowledges the message, and
-   enqueues ``tasks.inbound_process_task`` after commit.
-2. ``pipeline.inbound_process`` claims the row with a conditional UPDATE, parses it
+   after commit makes sure a ``tasks.inbound_drain_task`` is waiting.
+2. ``drain.inbound_drain`` claims a batch of rows with a conditional UPDATE (one message:
+   ``pipeline.inbound_process``), parses each
    (``trustdesk.mail.parsing``), reads the trusted Authentication-Results (``authresults``),
    recognises loops and bounces (``loops``), finds the ticket it belongs to and checks that the
    sender may write there (``routing``, ``identity``), then calls the tickets services and marks

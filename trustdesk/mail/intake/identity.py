@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from trustdesk.accounts.models import Agent
 from trustdesk.core.errors import ValidationFailed
-from trustdesk.customers.models import ContactPoint
+from trustdesk.customers.models import ContactPoint, Customer
 from trustdesk.customers.services import contact_normalize
+from trustdesk.mail.intake.lookups import Lookups
 from trustdesk.mail.parsing import ParsedEmail
 from trustdesk.tickets.models import Ticket
 from trustdesk.tickets.selectors import ticket_visibility_q
@@ -40,6 +41,7 @@ class Sender:
     agent: Agent | None
     customer_id: int | None  # the customer known at this address, if any
     organization_id: int | None
+    customer: Customer | None = None  # that customer, loaded with the same query
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,9 @@ class Entitlement:
     internal: bool = False  # a light agent's reply: an internal note
 
 
-def sender_identify(parsed: ParsedEmail, *, envelope_from: str) -> Sender:
+def sender_identify(
+    parsed: ParsedEmail, *, envelope_from: str, lookups: Lookups | None = None
+) -> Sender:
     """The From address (the envelope sender when From is missing or unusable), and who it is."""
     candidates = [parsed.from_.address if parsed.from_ else "", envelope_from]
     address = ""
@@ -63,14 +67,16 @@ def sender_identify(parsed: ParsedEmail, *, envelope_from: str) -> Sender:
     name = " ".join((parsed.from_.name if parsed.from_ else "").split())[:200]
     if not address:
         return Sender("", name, None, None, None)
-    agent = Agent.objects.filter(email__iexact=address, is_active=True).first()
+    agent = (lookups or Lookups()).active_agent(address)
     point = (
-        ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, value=address)
-        .values_list("customer_id", "customer__organization_id")
+        ContactPoint.objects.select_related("customer")
+        .filter(kind=ContactPoint.Kind.EMAIL, value=address)
         .first()
     )
-    customer_id, organization_id = point if point else (None, None)
-    return Sender(address, name, agent, customer_id, organization_id)
+    if point is None:
+        return Sender(address, name, agent, None, None)
+    customer = point.customer
+    return Sender(address, name, agent, customer.pk, customer.organization_id, customer)
 
 
 def entitlement_check(

@@ -15,12 +15,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from trustdesk.accounts.models import Team
 from trustdesk.core.services import event_record
 from trustdesk.customers.models import ContactPoint
-from trustdesk.mail.models import InboundEmail, Mailbox, OutboundEmail
+from trustdesk.customers.services import contact_point_mark_undeliverable
+from trustdesk.mail.intake.lookups import Lookups
+from trustdesk.mail.models import InboundEmail, OutboundEmail
 from trustdesk.mail.parsing import ParsedEmail
-from trustdesk.tickets.models import Tag, Ticket
+from trustdesk.tickets.models import Ticket
+from trustdesk.tickets.services import ticket_tag_add
 
 __all__ = [
     "LOOP_TAG",
@@ -48,17 +50,20 @@ _REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/global-headers")
 
 
-def is_own_message(message_id: str | None) -> bool:
+def is_own_message(message_id: str | None, *, lookups: Lookups | None = None) -> bool:
     """A Message-ID we generated (``<td.<pk>.<hex>@our domain>``) or one of our outbound rows."""
     if not message_id:
         return False
     domain = re.escape(settings.TRUSTDESK_MAIL_DOMAIN.lower())
     if re.fullmatch(rf"<td\.\d+\.[0-9a-f]{{16}}@{domain}>", message_id.lower()):
         return True
+    known = lookups.outbound_message_ids if lookups is not None else None
+    if known is not None:
+        return message_id in known
     return OutboundEmail.objects.filter(rfc_message_id=message_id).exists()
 
 
-def is_own_address(address: str) -> bool:
+def is_own_address(address: str, *, lookups: Lookups | None = None) -> bool:
     """Mail from one of our own support addresses (any ``+tag``): a forwarding loop, never a
     customer. Our addresses: the From of outbound mail, team and mailbox addresses, and
     ``TRUSTDESK_INBOUND_ADDRESSES``."""
@@ -72,10 +77,7 @@ def is_own_address(address: str) -> bool:
     }
     if base in ours:
         return True
-    return (
-        Team.objects.filter(email__iexact=base).exists()
-        or Mailbox.objects.filter(address__iexact=base).exists()
-    )
+    return (lookups or Lookups()).is_support_address(base)
 
 
 @dataclass(frozen=True)
@@ -125,20 +127,14 @@ def _failed_recipients(report: str) -> list[str]:
 
 def contact_points_mark_undeliverable(*, addresses: list[str], inbound_id: int) -> list[str]:
     """Flag the email contact points at these addresses; returns the ones newly flagged."""
-    points = list(
-        ContactPoint.objects.filter(
-            kind=ContactPoint.Kind.EMAIL, value__in=addresses, undeliverable=False
-        ).values_list("pk", "customer_id", "value")
-    )
-    for pk, customer_id, value in points:
-        if ContactPoint.objects.filter(pk=pk, undeliverable=False).update(undeliverable=True):
-            event_record(
-                kind="customer.contact_undeliverable",
-                subject_type="customer",
-                subject_id=customer_id,
-                payload={"value": value, "inbound": inbound_id},
-            )
-    return [value for _pk, _customer, value in points]
+    reason = f"bounced (inbound email {inbound_id})"
+    return [
+        address
+        for address in addresses
+        if contact_point_mark_undeliverable(
+            kind=ContactPoint.Kind.EMAIL, value=address, reason=reason
+        )
+    ]
 
 
 def ticket_in_loop(ticket: Ticket) -> bool:
@@ -165,12 +161,14 @@ def loop_check(*, ticket: Ticket, inbound_id: int) -> bool:
     recent = earlier + 1
     if recent <= LOOP_THRESHOLD:
         return False
-    tag, _ = Tag.objects.get_or_create(name=LOOP_TAG)
-    ticket.tags.add(tag)
+    window = LOOP_WINDOW.seconds // 60
+    reason = f"{recent} automated messages within {window} minutes"
+    if not ticket_tag_add(ticket=ticket, tag=LOOP_TAG, reason=reason):
+        return True
     event_record(
         kind="ticket.mail_loop_flagged",
         subject_type="ticket",
         subject_id=ticket.pk,
-        payload={"automated_messages": recent, "window_minutes": LOOP_WINDOW.seconds // 60},
+        payload={"automated_messages": recent, "window_minutes": window},
     )
     return True

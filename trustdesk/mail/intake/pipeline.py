@@ -14,7 +14,7 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -26,16 +26,19 @@ from trustdesk.core.errors import Conflict, NotFound, PermissionDenied
 from trustdesk.core.services import event_record
 from trustdesk.mail.intake.authresults import verification_read
 from trustdesk.mail.intake.identity import Entitlement, entitlement_check, sender_identify
+from trustdesk.mail.intake.lookups import Lookups
 from trustdesk.mail.intake.loops import OWN_ADDRESS, OWN_MESSAGE, is_own_address, is_own_message
 from trustdesk.mail.intake.routing import Route, route_find
 from trustdesk.mail.intake.writing import Context, Decision, automated_record, human_record
 from trustdesk.mail.models import InboundEmail
+from trustdesk.mail.outbound_ack import acknowledgement_enqueue
 from trustdesk.mail.parsing import Address, ParsedEmail, parse_email
 
 __all__ = [
     "IntakeResult",
+    "inbound_finish",
+    "inbound_parse",
     "inbound_process",
-    "inbound_requeue_stuck",
     "inbound_result",
     "inbound_retry",
     "inbound_wait",
@@ -45,9 +48,6 @@ logger = logging.getLogger(__name__)
 State = InboundEmail.State
 Outcome = InboundEmail.Outcome
 _MAX_ERROR = 10_000
-# A row still "received" this long after it arrived lost its task (the process died between the
-# commit and the enqueue); one "processing" this long lost its worker. Both are queued again.
-STUCK_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,12 @@ def inbound_process(*, inbound_id: int) -> IntakeResult:
     """Process a stored message exactly once; never raises for a bad message.
 
     A row that is done or quarantined returns its result; a row that another process is
-    processing returns outcome ``""`` (see ``inbound_wait``).
+    processing returns outcome ``""`` (see ``inbound_wait``). ``drain.inbound_drain`` does the
+    same for a batch of rows.
     """
     # While a row is processing, processed_at holds the moment of the claim: it tells a stuck
-    # claim (a worker killed mid-way; see inbound_requeue_stuck) from a live one, and only the
-    # claim that holds that exact value may finish the row.
+    # claim (a worker killed mid-way; see drain.inbound_requeue_stuck) from a live one, and only
+    # the claim that holds that exact value may finish the row.
     claimed_at = timezone.now()
     claimed = InboundEmail.objects.filter(pk=inbound_id, state=State.RECEIVED).update(
         state=State.PROCESSING, attempts=F("attempts") + 1, processed_at=claimed_at
@@ -91,13 +92,39 @@ def inbound_process(*, inbound_id: int) -> IntakeResult:
     if not claimed:
         return inbound_result(inbound_id)
     row = InboundEmail.objects.get(pk=inbound_id)
+    parsed = inbound_parse(row)
+    with transaction.atomic():
+        result, decision = inbound_finish(row, parsed, claimed_at=claimed_at, lookups=Lookups())
+        if decision is not None and decision.ticket is not None and decision.acknowledge:
+            acknowledgement_enqueue(ticket_id=decision.ticket.pk, address=decision.acknowledge)
+    return result
+
+
+def inbound_parse(row: InboundEmail) -> ParsedEmail | Exception:
+    """The parsed message, or the exception the parser raised (the message is quarantined)."""
     try:
-        parsed = _scrubbed(parse_email(bytes(row.raw)))
+        return _scrubbed(parse_email(bytes(row.raw)))
     except Exception as exc:
-        return _quarantine(row, exc, stage="parse", claimed_at=claimed_at)
+        return exc
+
+
+def inbound_finish(
+    row: InboundEmail,
+    parsed: ParsedEmail | Exception,
+    *,
+    claimed_at: datetime,
+    lookups: Lookups,
+) -> tuple[IntakeResult, Decision | None]:
+    """Route and write a claimed message and mark it done, or quarantine it.
+
+    The writes and the done mark are one transaction (a savepoint inside a batch), made only
+    while the row still holds this claim. The decision is ``None`` unless the row became done.
+    """
+    if isinstance(parsed, Exception):
+        return _quarantine(row, parsed, stage="parse", claimed_at=claimed_at), None
     try:
         with transaction.atomic():
-            decision = _decide_and_write(row, parsed)
+            decision = _decide_and_write(row, parsed, lookups)
             done = InboundEmail.objects.filter(
                 pk=row.pk, state=State.PROCESSING, processed_at=claimed_at
             ).update(
@@ -119,19 +146,20 @@ def inbound_process(*, inbound_id: int) -> IntakeResult:
                 payload={"outcome": decision.outcome, "ticket": decision.ticket_id},
             )
     except _LostClaim:
-        return inbound_result(inbound_id)
+        return inbound_result(row.pk), None
     except Exception as exc:
-        return _quarantine(row, exc, stage="route", claimed_at=claimed_at)
-    return IntakeResult(
+        return _quarantine(row, exc, stage="route", claimed_at=claimed_at), None
+    result = IntakeResult(
         inbound_id=row.pk,
         outcome=str(decision.outcome),
         ticket_number=decision.ticket.number if decision.ticket else None,
         reason=decision.reason,
     )
+    return result, decision
 
 
-def _decide_and_write(row: InboundEmail, parsed: ParsedEmail) -> Decision:
-    sender = sender_identify(parsed, envelope_from=row.envelope_from)
+def _decide_and_write(row: InboundEmail, parsed: ParsedEmail, lookups: Lookups) -> Decision:
+    sender = sender_identify(parsed, envelope_from=row.envelope_from, lookups=lookups)
     verification = verification_read(
         parsed.header("Authentication-Results"),
         from_address=sender.address,
@@ -139,11 +167,13 @@ def _decide_and_write(row: InboundEmail, parsed: ParsedEmail) -> Decision:
     )
     route = route_find(parsed, envelope_to=[str(a) for a in row.envelope_to])
     automated: str = parsed.automated or ""
-    if is_own_message(parsed.message_id):
+    if is_own_message(parsed.message_id, lookups=lookups):
         automated = OWN_MESSAGE
-    elif is_own_address(sender.address):
+    elif is_own_address(sender.address, lookups=lookups):
         automated = OWN_ADDRESS
-    context = Context(row=row, parsed=parsed, sender=sender, verification=verification)
+    context = Context(
+        row=row, parsed=parsed, sender=sender, verification=verification, lookups=lookups
+    )
     if automated:
         return automated_record(context, route=route, automated=automated)
     return human_record(context, route=route, entitlement=_entitlement(context, route))
@@ -251,32 +281,3 @@ def inbound_wait(*, inbound_id: int, timeout: float = 60.0) -> IntakeResult:
         time.sleep(0.2)
         result = inbound_result(inbound_id)
     return result
-
-
-def inbound_requeue_stuck(*, now: datetime | None = None) -> list[int]:
-    """Queue again the messages whose task or worker was lost; returns their ids.
-
-    A stuck claim is released with a conditional UPDATE on its claim time, so a worker that was
-    only slow cannot finish the row afterwards (its own final UPDATE matches nothing and its
-    writes roll back). Idempotent: a message queued twice is still processed once.
-    """
-    from trustdesk.mail.intake.tasks import inbound_process_task
-
-    cutoff = (now or timezone.now()) - STUCK_AFTER
-    waiting = list(
-        InboundEmail.objects.filter(state=State.RECEIVED, received_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:1000]
-    )
-    for pk, claimed_at in InboundEmail.objects.filter(
-        state=State.PROCESSING, processed_at__lt=cutoff
-    ).values_list("pk", "processed_at")[:1000]:
-        released = InboundEmail.objects.filter(
-            pk=pk, state=State.PROCESSING, processed_at=claimed_at
-        ).update(state=State.RECEIVED, processed_at=None)
-        if released:
-            logger.warning("Inbound email %s was stuck in processing; queued again", pk)
-            waiting.append(pk)
-    for pk in waiting:
-        inbound_process_task.enqueue(pk)
-    return waiting

@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trustdesk.core.errors import DomainError
-from trustdesk.core.services import enqueue_on_commit
 from trustdesk.mail.models import InboundEmail
 
 __all__ = ["EmailTooLarge", "Stored", "dedupe_key", "inbound_store"]
@@ -55,7 +54,7 @@ def dedupe_key(raw: bytes) -> tuple[str, str]:
 def inbound_store(
     *, raw: bytes, source: str, envelope_from: str = "", envelope_to: Sequence[str] = ()
 ) -> Stored:
-    """Commit the raw message and enqueue its processing; durable when this returns.
+    """Commit the raw message and make sure a drain will process it; durable when this returns.
 
     The same message arriving again (same Message-ID, or same bytes when it has none), by any
     way in, returns the existing row with ``duplicate=True`` and enqueues nothing. Raises
@@ -82,13 +81,10 @@ def inbound_store(
                 envelope_to=[str(a)[:320] for a in envelope_to][:100],
                 received_at=timezone.now(),
             )
-            from trustdesk.mail.intake.tasks import (
-                inbound_process_task,
-                inbound_sweep_ensure_scheduled,
-            )
+            from trustdesk.mail.intake.tasks import inbound_queue_ensure
 
-            enqueue_on_commit(inbound_process_task, row.pk)
-            transaction.on_commit(inbound_sweep_ensure_scheduled)
+            # A drain (unless one is already waiting) and the sweep, once the row is visible.
+            transaction.on_commit(inbound_queue_ensure)
     except IntegrityError:
         # The same message, arriving by another way at the same moment, won the insert.
         return Stored(inbound_id=InboundEmail.objects.get(dedupe_key=key).pk, duplicate=True)

@@ -6,19 +6,21 @@ Called by ``pipeline.inbound_process`` inside the transaction that also marks th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from trustdesk.accounts.models import Team
+from trustdesk.core.errors import Conflict
 from trustdesk.core.services import event_record
 from trustdesk.customers.models import ContactPoint, Customer
 from trustdesk.customers.selectors import customer_get
-from trustdesk.customers.services import customer_for_contact
+from trustdesk.customers.services import ContactInput, customer_create, customer_for_contact
 from trustdesk.mail.intake.authresults import Verification
 from trustdesk.mail.intake.identity import Entitlement, Sender, entitlement_check
+from trustdesk.mail.intake.lookups import Lookups
 from trustdesk.mail.intake.loops import (
     OWN_ADDRESS,
     OWN_MESSAGE,
@@ -27,8 +29,7 @@ from trustdesk.mail.intake.loops import (
     loop_check,
 )
 from trustdesk.mail.intake.routing import Route, thread_ids, ticket_for_message_ids
-from trustdesk.mail.models import InboundEmail, Mailbox, OutboundEmail
-from trustdesk.mail.outbound_ack import acknowledgement_enqueue
+from trustdesk.mail.models import InboundEmail, OutboundEmail
 from trustdesk.mail.parsing import Address, ParsedEmail
 from trustdesk.tickets.attachments import UploadedFile
 from trustdesk.tickets.models import Channel, Message, Status, Ticket
@@ -59,6 +60,7 @@ class Context:
     parsed: ParsedEmail
     sender: Sender
     verification: Verification
+    lookups: Lookups = field(default_factory=Lookups)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Decision:
     automated: str = ""
     ticket: Ticket | None = None
     message: Message | None = None
+    acknowledge: str = ""  # acknowledge the new ticket to this address once committed
 
     @property
     def ticket_id(self) -> int | None:
@@ -146,10 +149,10 @@ def _automated_target(
     )
     if not entitlement.allowed or entitlement.agent is not None:
         return None, None, entitlement.reason
-    assert context.sender.customer_id is not None
+    assert context.sender.customer is not None
     return (
         route.match.ticket,
-        customer_get(customer_id=context.sender.customer_id),
+        context.sender.customer,
         f"matched by {route.match.detail}",
     )
 
@@ -170,7 +173,8 @@ def human_record(context: Context, *, route: Route, entitlement: Entitlement | N
             if entitlement.agent is not None:
                 message = _append(context, ticket=ticket, agent=entitlement, routing=routing)
             else:
-                customer = customer_get(customer_id=context.sender.customer_id or 0)
+                customer = context.sender.customer
+                assert customer is not None  # the ticket's customer or a colleague
                 message = _append(context, ticket=ticket, customer=customer, routing=routing)
             return Decision(Outcome.APPENDED, _join(routing, problems), "", ticket, message)
         reason = f"ticket #{ticket.number} is closed: opened a follow-up"
@@ -197,9 +201,7 @@ def _open(
     unverified_claim: bool = False,
 ) -> Decision:
     sender = context.sender
-    customer, _created = customer_for_contact(
-        kind=ContactPoint.Kind.EMAIL, value=sender.address, full_name=sender.name
-    )
+    customer = sender.customer or _customer_new(sender)
     body, html, uploads, dropped = _content(context.parsed)
     flagged = unverified is not None or unverified_claim
     meta = _meta(context, routing=reason, dropped=dropped)
@@ -230,10 +232,26 @@ def _open(
             subject_id=ticket.pk,
             payload={"claimed": unverified.pk if unverified else None, "reason": reason[:500]},
         )
+    acknowledge = ""
     if sender.agent is None and context.verification.verified is not False:
-        acknowledgement_enqueue(ticket_id=ticket.pk, address=sender.address)
-    message = ticket.messages.order_by("id").first()
-    return Decision(Outcome.CREATED, reason, "", ticket, message)
+        acknowledge = sender.address
+    message = ticket.messages.order_by("id").only("id", "ticket_id").first()
+    return Decision(Outcome.CREATED, reason, "", ticket, message, acknowledge)
+
+
+def _customer_new(sender: Sender) -> Customer:
+    """A customer for an address that ``sender_identify`` found nobody at (one read fewer than
+    ``customer_for_contact``; a concurrent creation of the same address falls back to it)."""
+    contact = ContactInput(kind=ContactPoint.Kind.EMAIL, value=sender.address)
+    try:
+        return customer_create(
+            full_name=sender.name.strip() or sender.address.split("@")[0], contacts=[contact]
+        )
+    except Conflict:
+        customer, _created = customer_for_contact(
+            kind=ContactPoint.Kind.EMAIL, value=sender.address, full_name=sender.name
+        )
+        return customer
 
 
 def _append(
@@ -259,6 +277,7 @@ def _append(
         author_customer=customer if agent is None else None,
         attachments=uploads,
         meta=_meta(context, routing=routing, dropped=dropped, automated=automated),
+        reopen=not automated,  # an out-of-office reply or a bounce reopens nothing
     )
 
 
@@ -332,22 +351,13 @@ def _team_for(context: Context) -> Team | None:
     """The team whose mailbox or support address the message came to, if any."""
     source = context.row.source
     if source.startswith("imap:") and source[5:].isdigit():
-        mailbox = Mailbox.objects.filter(pk=int(source[5:])).select_related("team").first()
-        if mailbox is not None and mailbox.team is not None:
-            return mailbox.team
+        team = context.lookups.mailbox_team(int(source[5:]))
+        if team is not None:
+            return team
     parsed = context.parsed
     addresses = [str(a) for a in context.row.envelope_to]
     addresses += [a.address for a in (*parsed.to, *parsed.cc)] + parsed.header("Delivered-To")
     wanted = {_SUBADDRESS.sub("@", a.strip().strip("<>").lower()) for a in addresses if "@" in a}
     if not wanted:
         return None
-    team = Team.objects.filter(email__in=wanted).order_by("pk").first()
-    if team is not None:
-        return team
-    mailbox = (
-        Mailbox.objects.filter(address__in=wanted, team__isnull=False)
-        .select_related("team")
-        .order_by("pk")
-        .first()
-    )
-    return mailbox.team if mailbox is not None else None
+    return context.lookups.team_for_addresses(wanted)

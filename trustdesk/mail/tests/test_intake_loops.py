@@ -18,11 +18,11 @@ from trustdesk.mail.models import InboundEmail, OutboundEmail
 from trustdesk.mail.parsing import parse_email
 from trustdesk.mail.services import outbound_queue
 from trustdesk.tickets.models import Ticket
-from trustdesk.tickets.services import message_add, ticket_create
+from trustdesk.tickets.services import TicketChanges, message_add, ticket_create, ticket_update
 
 pytestmark = pytest.mark.django_db
 INTAKE_TASKS = [
-    "trustdesk.mail.intake.tasks.inbound_process_task",
+    "trustdesk.mail.intake.tasks.inbound_drain_task",
     "trustdesk.mail.intake.tasks.inbound_sweep",
 ]
 
@@ -100,7 +100,11 @@ def test_a_bounce_of_our_reply_lands_on_the_ticket_and_flags_the_address(
     event = Event.objects.get(kind="customer.contact_undeliverable")
     assert (event.subject_id, event.payload) == (
         customer.pk,
-        {"value": "marie@example.org", "inbound": result.inbound_id},
+        {
+            "kind": "email",
+            "value": "marie@example.org",
+            "reason": f"bounced (inbound email {result.inbound_id})",
+        },
     )
     assert message_of(result).meta["email"]["automated"] == "bounce"
 
@@ -184,3 +188,26 @@ def test_people_writing_do_not_count_towards_a_loop(ticket: Ticket) -> None:
     ]
     assert outcomes == ["appended"] * 12
     assert ticket.tags.count() == 0
+
+
+def test_an_auto_reply_does_not_reopen_a_solved_ticket(
+    ticket: Ticket, outbound: OutboundEmail, agent: Agent
+) -> None:
+    ticket_update(ticket=ticket, changes=TicketChanges(status="solved"), actor=agent)
+    result = ingest(eml("auto_reply", in_reply_to=outbound.rfc_message_id))
+
+    assert (result.outcome, result.ticket_number) == ("appended", ticket.number)
+    ticket.refresh_from_db()
+    assert ticket.status == "solved"
+    assert ticket.messages.count() == 3  # first message, our reply, the auto-reply
+
+
+def test_a_person_replying_reopens_a_solved_ticket(
+    ticket: Ticket, outbound: OutboundEmail, agent: Agent
+) -> None:
+    ticket_update(ticket=ticket, changes=TicketChanges(status="solved"), actor=agent)
+    result = ingest(eml("reply", in_reply_to=outbound.rfc_message_id))
+
+    assert (result.outcome, result.ticket_number) == ("appended", ticket.number)
+    ticket.refresh_from_db()
+    assert ticket.status == "open"

@@ -14,7 +14,19 @@ from trustdesk.accounts.services import agent_create
 from trustdesk.core.models import Event
 from trustdesk.customers.models import ContactPoint, Customer, Organization
 from trustdesk.customers.services import ContactInput, customer_create
-from trustdesk.mail.intake.pipeline import inbound_process, inbound_requeue_stuck, inbound_retry
+from trustdesk.mail.intake.drain import (
+    BATCH_SIZE,
+    MAX_ATTEMPTS,
+    inbound_drain,
+    inbound_requeue_stuck,
+)
+from trustdesk.mail.intake.lookups import Lookups
+from trustdesk.mail.intake.pipeline import (
+    inbound_finish,
+    inbound_parse,
+    inbound_process,
+    inbound_retry,
+)
 from trustdesk.mail.intake.store import EmailTooLarge, inbound_store
 from trustdesk.mail.intake.testing import FIXTURES, eml, ingest, message_of, ticket_of
 from trustdesk.mail.models import InboundEmail, OutboundEmail
@@ -154,43 +166,120 @@ def test_a_message_over_the_size_limit_is_refused_and_not_stored(settings: Any) 
     assert InboundEmail.objects.count() == 0
 
 
-def test_storing_enqueues_the_processing_task_after_commit(
+DRAIN_TASK = "trustdesk.mail.intake.tasks.inbound_drain_task"
+
+
+def test_storing_enqueues_one_drain_after_commit(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         stored = inbound_store(raw=eml("fresh", subject="Hello"), source="pipe")
         inbound_store(raw=bytes(InboundEmail.objects.get(pk=stored.inbound_id).raw), source="pipe")
-    assert len(callbacks) == 2  # the task and the sweep check; the duplicate added nothing
-    task = DBTaskResult.objects.get(task_path="trustdesk.mail.intake.tasks.inbound_process_task")
-    assert task.args_kwargs == {"args": [stored.inbound_id], "kwargs": {}}
+    assert len(callbacks) == 1  # the drain and sweep check; the duplicate added nothing
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        inbound_store(raw=eml("fresh", subject="Another"), source="pipe")
+    assert len(callbacks) == 1
+    task = DBTaskResult.objects.get(task_path=DRAIN_TASK)  # one drain waits for both messages
+    assert task.args_kwargs == {"args": [], "kwargs": {}}
     sweep = DBTaskResult.objects.get(task_path="trustdesk.mail.intake.tasks.inbound_sweep")
     assert sweep.run_after is not None
-    assert sweep.run_after > timezone.now() + timedelta(minutes=9)
+    assert sweep.run_after > timezone.now() + timedelta(minutes=4)
 
 
-def test_messages_whose_task_or_worker_was_lost_are_queued_again(
-    customer: Customer, run_tasks: Any
+def test_a_drain_processes_waiting_messages_in_batches_and_each_once(
+    customer: Customer, run_tasks: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = [
+            inbound_store(raw=eml("fresh", subject=f"n{i}"), source="smtp").inbound_id
+            for i in range(BATCH_SIZE + 3)
+        ]
+    with django_capture_on_commit_callbacks(execute=True):
+        run_tasks()
+    rows = InboundEmail.objects.filter(pk__in=ids)
+    assert {(r.state, r.attempts) for r in rows} == {("done", 1)}
+    assert Ticket.objects.count() == BATCH_SIZE + 3
+    drains = sorted(
+        int(value or 0)
+        for value in DBTaskResult.objects.filter(task_path=DRAIN_TASK).values_list(
+            "return_value", flat=True
+        )
+    )
+    assert drains == [3, BATCH_SIZE]  # a full batch queued the next drain before writing
+
+
+def test_one_failing_message_in_a_batch_is_quarantined_and_the_others_are_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trustdesk.mail.intake.writing import human_record
+
+    good = inbound_store(raw=eml("fresh", subject="good", from_address="a@example.net"), source="t")
+    bad = inbound_store(raw=eml("fresh", subject="bad", from_address="b@example.net"), source="t")
+
+    def flaky(context: Any, **kwargs: Any) -> Any:
+        if context.parsed.subject == "bad":
+            raise RuntimeError("boom")
+        return human_record(context, **kwargs)
+
+    monkeypatch.setattr("trustdesk.mail.intake.pipeline.human_record", flaky)
+    assert inbound_drain() == 2
+    rows = InboundEmail.objects.in_bulk([good.inbound_id, bad.inbound_id])
+    assert (rows[good.inbound_id].state, rows[bad.inbound_id].state) == ("done", "quarantined")
+    assert rows[bad.inbound_id].error.startswith("route: RuntimeError: boom")
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["good"]
+
+
+def test_claims_of_dead_workers_are_released_after_the_timeout_and_processed_once(
+    customer: Customer, run_tasks: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.TRUSTDESK_INTAKE_CLAIM_TIMEOUT_SECONDS = 60
     now = timezone.now()
     lost_task = inbound_store(raw=eml("fresh", subject="lost task"), source="smtp").inbound_id
     lost_worker = inbound_store(raw=eml("fresh", subject="lost worker"), source="smtp").inbound_id
-    fresh = inbound_store(raw=eml("fresh", subject="just arrived"), source="smtp").inbound_id
-    InboundEmail.objects.filter(pk=lost_task).update(received_at=now - timedelta(minutes=11))
+    live = inbound_store(raw=eml("fresh", subject="live worker"), source="smtp").inbound_id
+    poison = inbound_store(raw=eml("fresh", subject="kills workers"), source="smtp").inbound_id
     InboundEmail.objects.filter(pk=lost_worker).update(
-        state="processing", processed_at=now - timedelta(minutes=11), attempts=1
+        state="processing", processed_at=now - timedelta(seconds=61), attempts=1
     )
+    InboundEmail.objects.filter(pk=live).update(
+        state="processing", processed_at=now - timedelta(seconds=30), attempts=1
+    )
+    InboundEmail.objects.filter(pk=poison).update(
+        state="processing", processed_at=now - timedelta(seconds=61), attempts=MAX_ATTEMPTS
+    )
+    assert DBTaskResult.objects.filter(task_path=DRAIN_TASK).count() == 0  # its task was lost
 
-    assert sorted(inbound_requeue_stuck(now=now)) == [lost_task, lost_worker]
-    assert inbound_requeue_stuck(now=now) == [lost_task]  # still waiting for its worker
-    run_tasks()
+    assert inbound_requeue_stuck(now=now) == [lost_worker]
+    assert inbound_requeue_stuck(now=now) == []  # nothing more to release
+    assert DBTaskResult.objects.filter(task_path=DRAIN_TASK, status="READY").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        run_tasks()
 
-    rows = InboundEmail.objects.in_bulk([lost_task, lost_worker, fresh])
-    assert [(rows[pk].state, rows[pk].attempts) for pk in (lost_task, lost_worker, fresh)] == [
+    rows = InboundEmail.objects.in_bulk([lost_task, lost_worker, live, poison])
+    assert [(rows[pk].state, rows[pk].attempts) for pk in (lost_task, lost_worker, live)] == [
         ("done", 1),
         ("done", 2),
-        ("received", 0),
+        ("processing", 1),
     ]
+    assert rows[poison].state == "quarantined"
+    assert rows[poison].error.startswith("worker: ")
     assert Ticket.objects.count() == 2
+
+
+def test_a_slow_worker_whose_claim_was_released_cannot_finish_the_row() -> None:
+    stored = inbound_store(raw=eml("fresh", subject="slow", from_address="s@e.net"), source="t")
+    row = InboundEmail.objects.get(pk=stored.inbound_id)
+    old_claim = timezone.now() - timedelta(hours=1)
+    InboundEmail.objects.filter(pk=row.pk).update(state="processing", processed_at=old_claim)
+    assert inbound_requeue_stuck() == [row.pk]
+    assert inbound_process(inbound_id=row.pk).outcome == "created"  # the new claim finishes
+
+    result, decision = inbound_finish(
+        row, inbound_parse(row), claimed_at=old_claim, lookups=Lookups()
+    )
+    assert (result.outcome, decision) == ("created", None)  # the old claim's writes rolled back
+    assert Ticket.objects.count() == 1
+    assert Message.objects.count() == 1
 
 
 def test_the_queued_task_finds_a_processed_row_done_and_changes_nothing(
@@ -200,8 +289,8 @@ def test_the_queued_task_finds_a_processed_row_done_and_changes_nothing(
         result = ingest(eml("fresh", subject="Hello", from_address="someone@example.net"))
     assert result.outcome == "created"
     run_tasks()
-    task = DBTaskResult.objects.get(task_path="trustdesk.mail.intake.tasks.inbound_process_task")
-    assert task.return_value == "created"
+    task = DBTaskResult.objects.get(task_path=DRAIN_TASK)
+    assert task.return_value == 0
     assert Ticket.objects.count() == 1
     assert Message.objects.count() == 1
     assert InboundEmail.objects.get().attempts == 1

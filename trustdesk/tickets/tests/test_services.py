@@ -13,6 +13,7 @@ from trustdesk.tickets.services import (
     message_add,
     phone_call_log,
     ticket_create,
+    ticket_tag_add,
     ticket_update,
 )
 
@@ -106,6 +107,36 @@ def test_customer_reply_reopens_solved_ticket(customer: Customer, agent: Agent) 
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
     assert ticket.solved_at is None
+
+
+def test_a_message_with_reopen_false_leaves_a_solved_ticket_solved(
+    customer: Customer, agent: Agent
+) -> None:
+    ticket = ticket_create(customer=customer, subject="x", body="y", channel="email")
+    ticket_update(ticket=ticket, changes=TicketChanges(status=Status.SOLVED), actor=agent)
+    message_add(ticket=ticket, body="I am out of office", author_customer=customer, reopen=False)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.message_count) == (Status.SOLVED, 2)
+    assert not Event.objects.filter(
+        kind="ticket.status_changed", subject_id=ticket.pk, payload__to="open"
+    ).exists()
+
+
+def test_ticket_tag_add_tags_once_and_records_why(customer: Customer) -> None:
+    ticket = ticket_create(customer=customer, subject="x", body="y", channel="email")
+    assert ticket_tag_add(ticket=ticket, tag="Mail Loop", reason="11 auto-replies") is True
+    assert ticket_tag_add(ticket=ticket, tag="mail-loop", reason="again") is False
+    assert list(ticket.tags.values_list("name", flat=True)) == ["mail-loop"]
+    events = Event.objects.filter(kind="ticket.tag_added", subject_id=ticket.pk)
+    assert [e.payload for e in events] == [{"tag": "mail-loop", "reason": "11 auto-replies"}]
+
+
+def test_ticket_tag_add_refuses_an_unusable_tag_and_writes_nothing(customer: Customer) -> None:
+    ticket = ticket_create(customer=customer, subject="x", body="y", channel="email")
+    with pytest.raises(ValidationFailed):
+        ticket_tag_add(ticket=ticket, tag="!!!", reason="")
+    assert ticket.tags.count() == 0
+    assert not Event.objects.filter(kind="ticket.tag_added").exists()
 
 
 def test_invalid_transition_changes_nothing(customer: Customer, agent: Agent, team: object) -> None:

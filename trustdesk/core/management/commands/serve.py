@@ -6,6 +6,10 @@ Unless ``--no-smtpd``, the mail receiver (``trustdesk smtpd``) also listens on
 given explicitly must be free. Starting the worker also starts the IMAP polling chains
 (``fetch-mail --schedule``).
 
+``--workers N`` runs N web processes on one listening socket (uvicorn's multi-process mode: a
+supervisor that restarts a process that dies), which is how production uses several cores; see
+docs/operations.md. The task worker and the mail receiver still run once, beside the supervisor.
+
 Ctrl-C (SIGINT) or SIGTERM stops uvicorn gracefully, then the mail receiver, then the worker
 (SIGTERM: it finishes the task in hand), and the command exits 0 without a traceback. If the
 worker dies on its own, the web process stops too (exit 1) rather than serving while replies
@@ -19,6 +23,8 @@ import subprocess
 import sys
 import threading
 from argparse import ArgumentParser
+from collections.abc import Callable
+from functools import partial
 from types import FrameType
 from typing import Any, Protocol
 
@@ -27,6 +33,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from uvicorn.supervisors import Multiprocess
 
 
 class _Receiver(Protocol):
@@ -48,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
         parser.add_argument("--log-level", default="info")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Web server processes sharing the port (default 1); about one per core.",
+        )
+        parser.add_argument(
             "--smtpd-port",
             type=int,
             default=None,
@@ -58,16 +71,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server = uvicorn.Server(
-            uvicorn.Config(
-                "trustdesk.asgi:application",
-                host=options["host"],
-                port=options["port"],
-                log_level=options["log_level"],
-                lifespan="off",
-                proxy_headers=True,
-            )
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
+        config = uvicorn.Config(
+            "trustdesk.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            log_level=options["log_level"],
+            lifespan="off",
+            proxy_headers=True,
+            workers=options["workers"],
         )
+        server = uvicorn.Server(config)
         stopping = threading.Event()
         # uvicorn handles SIGINT/SIGTERM while it runs, restores the previous handlers and then
         # re-raises the signal it got; these handlers make that last step a quiet no-op instead
@@ -76,18 +91,33 @@ class Command(BaseCommand):
         receiver = None if options["no_smtpd"] else self._receiver_start(options["smtpd_port"])
         worker = None if options["no_worker"] else self._worker_start()
         worker_code: int | None = None
-        if worker is not None:
-            watcher = threading.Thread(
-                target=self._worker_watch, args=(worker, server, stopping), daemon=True
-            )
-            watcher.start()
-        url = f"http://{options['host']}:{options['port']}/"
-        extra = f" and a task worker (pid {worker.pid})" if worker else ""
-        self.stdout.write(f"Serving Trustdesk at {url}{extra}. Press Ctrl-C to stop.")
-        if receiver is not None:
-            self.stdout.write(f"Receiving mail over SMTP on 127.0.0.1:{receiver.port}.")
+        supervisor: Multiprocess | None = None
+        started = False
         try:
-            server.run()
+            if config.workers > 1:
+                supervisor = self._supervisor(config)
+                stop: Callable[[], None] = supervisor.should_exit.set
+            else:
+                stop = partial(setattr, server, "should_exit", True)
+            if worker is not None:
+                watcher = threading.Thread(
+                    target=self._worker_watch, args=(worker, stop, stopping), daemon=True
+                )
+                watcher.start()
+            url = f"http://{options['host']}:{options['port']}/"
+            processes = f" in {config.workers} processes" if supervisor else ""
+            extra = f" and a task worker (pid {worker.pid})" if worker else ""
+            self.stdout.write(
+                f"Serving Trustdesk at {url}{processes}{extra}. Press Ctrl-C to stop."
+            )
+            if receiver is not None:
+                self.stdout.write(f"Receiving mail over SMTP on 127.0.0.1:{receiver.port}.")
+            if supervisor is not None:
+                started = True
+                supervisor.run()
+            else:
+                server.run()
+                started = server.started
         finally:
             stopping.set()
             if receiver is not None:
@@ -99,9 +129,22 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
         if worker_code is not None:
             raise CommandError(f"The task worker exited unexpectedly (code {worker_code}).")
-        if not server.started:
+        if not started:
             raise CommandError(f"Could not serve on {options['host']}:{options['port']}.")
         self.stdout.write("Trustdesk stopped.")
+
+    def _supervisor(self, config: uvicorn.Config) -> Multiprocess:
+        """uvicorn's multi-process supervisor, its socket bound here so a taken port fails now.
+
+        The supervisor takes over SIGINT and SIGTERM (each stops every process gracefully, and
+        ``handle`` restores the previous handlers afterwards); SIGHUP restarts the processes one
+        by one, SIGTTIN and SIGTTOU add or remove one.
+        """
+        try:
+            sock = config.bind_socket()
+        except SystemExit as exc:  # uvicorn logs the OSError and exits
+            raise CommandError(f"Could not serve on {config.host}:{config.port}.") from exc
+        return Multiprocess(config, sockets=[sock])
 
     def _receiver_start(self, port: int | None) -> _Receiver | None:
         if not apps.is_installed("trustdesk.mail"):
@@ -136,12 +179,15 @@ class Command(BaseCommand):
         )
 
     def _worker_watch(
-        self, worker: subprocess.Popen[bytes], server: uvicorn.Server, stopping: threading.Event
+        self,
+        worker: subprocess.Popen[bytes],
+        stop: Callable[[], None],
+        stopping: threading.Event,
     ) -> None:
         worker.wait()
         if not stopping.is_set():
             self.stderr.write(f"The task worker exited (code {worker.returncode}); stopping.")
-            server.should_exit = True
+            stop()
 
     def _worker_stop(self, worker: subprocess.Popen[bytes]) -> None:
         if worker.poll() is not None:
