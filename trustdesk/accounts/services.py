@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import time
 from datetime import datetime
 
 from django.contrib.auth.password_validation import validate_password
@@ -86,20 +88,44 @@ def token_create(*, agent: Agent, name: str = "", expires_at: datetime | None = 
     return token
 
 
+# token_authenticate remembers, per process, the agent behind each token it found valid
+# (key: the token's SHA-256, never the token): revoking a token or deactivating its agent
+# reaches every server process within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_TOKEN_CACHE_MAX = 1024
+_token_cache: dict[str, tuple[Agent, float]] = {}
+_clock = time.monotonic
+
+
 def token_authenticate(token: str) -> Agent | None:
-    """The active agent behind a bearer token, or None for anything malformed, unknown or expired."""
+    """The active agent behind a bearer token, or None for anything malformed, unknown or expired.
+
+    A valid token is remembered for up to ``TOKEN_CACHE_SECONDS`` (never past its expiry), so
+    most requests cost no query; each caller gets its own copy of the agent.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
+    digest = _digest(token)
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[1] > _clock():
+        return copy.copy(cached[0])
     record = (
         ApiToken.objects.select_related("agent")
-        .filter(key_hash=_digest(token), revoked_at__isnull=True)
+        .filter(key_hash=digest, revoked_at__isnull=True)
         .first()
     )
     if record is None or not record.agent.is_active:
+        _token_cache.pop(digest, None)
         return None
     now = timezone.now()
     if record.expires_at is not None and record.expires_at <= now:
         return None
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-    return record.agent
+    valid_for = TOKEN_CACHE_SECONDS
+    if record.expires_at is not None:
+        valid_for = min(valid_for, (record.expires_at - now).total_seconds())
+    if len(_token_cache) >= _TOKEN_CACHE_MAX:
+        _token_cache.clear()
+    _token_cache[digest] = (record.agent, _clock() + valid_for)
+    return copy.copy(record.agent)

@@ -39,13 +39,14 @@ def cursor_decode(cursor: str) -> int:
     return int(value)
 
 
-def keyset_page[M: Model](
-    queryset: QuerySet[M, Any], *, cursor: str | None, limit: int, ascending: bool = False
-) -> tuple[Sequence[M], str | None]:
+def keyset_page[R](
+    queryset: QuerySet[Any, R], *, cursor: str | None, limit: int, ascending: bool = False
+) -> tuple[Sequence[R], str | None]:
     """One page of ``queryset`` ordered by id, and the cursor of the next page (or None).
 
     The queryset's own ordering is replaced by the id; reads ``limit + 1`` rows to learn whether
-    another page follows, which keeps every page an index range scan.
+    another page follows, which keeps every page an index range scan. Rows are model instances,
+    or dicts with an ``"id"`` key when the queryset was shaped with ``.values()``.
     """
     if cursor:
         after = cursor_decode(cursor)
@@ -53,5 +54,13 @@ def keyset_page[M: Model](
     rows = list(queryset.order_by("pk" if ascending else "-pk")[: limit + 1])
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, cursor_encode(int(rows[-1].pk))
+        return rows, cursor_encode(_row_id(rows[-1]))
     return rows, None
+
+
+def _row_id(row: object) -> int:
+    if isinstance(row, Model):
+        return int(row.pk)
+    if isinstance(row, dict):
+        return int(row["id"])
+    raise TypeError(f"cannot paginate rows of type {type(row).__name__}")  # pragma: no cover

@@ -311,10 +311,21 @@ def _addresses(raw: str | None) -> tuple[Address, ...]:
     result = []
     for name, address in pairs:
         address = decode_header_value(address)
-        if "@" not in address:
+        if not _ADDR_SPEC.match(address):
             continue
         result.append(Address(name=decode_header_value(name), address=address))
+    if not result:
+        # A malformed header (markup or unquoted specials in the display name) defeats the
+        # RFC 5322 parser; the address in the last angle brackets is still the sender's.
+        bracketed_all = _BRACKETED.findall(unfolded)
+        if bracketed_all:
+            name = unfolded[: unfolded.rfind("<" + bracketed_all[-1])].strip().strip('"')
+            result.append(Address(name=decode_header_value(name), address=bracketed_all[-1]))
     return tuple(result)
+
+
+_ADDR_SPEC = re.compile(r"^[^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+$")
+_BRACKETED = re.compile(r"<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+\.[^<>\s,;:()\"\\@]+)>")
 
 
 _MSGID = re.compile(r"<([^<>\s]+)>")

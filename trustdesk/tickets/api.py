@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.params import P, PathEx
@@ -21,14 +22,22 @@ from trustdesk.accounts.models import Agent
 from trustdesk.api.auth import request_agent
 from trustdesk.api.lookups import agent_by_email, require_full_agent, team_by_name
 from trustdesk.api.pagination import keyset_page
+from trustdesk.api.responses import rendered
 from trustdesk.api.schemas import ERROR_RESPONSES, MAX_ID, InputSchema, PageQuery
 from trustdesk.core.errors import NotFound, ValidationFailed
 from trustdesk.customers.models import ContactPoint, Customer
-from trustdesk.customers.selectors import customer_get, customer_primary_email
+from trustdesk.customers.selectors import customer_get
 from trustdesk.customers.services import customer_for_contact
 from trustdesk.tickets.attachments import UploadedFile
-from trustdesk.tickets.models import Message, Priority, Ticket
-from trustdesk.tickets.selectors import message_list, ticket_get, ticket_list
+from trustdesk.tickets.models import Priority, Tag, Ticket
+from trustdesk.tickets.selectors import (
+    message_attachments,
+    ticket_get,
+    ticket_list,
+    ticket_messages,
+    ticket_not_found,
+    tickets_visible,
+)
 from trustdesk.tickets.services import TicketChanges, message_add, ticket_create, ticket_update
 
 router = Router(tags=["tickets"])
@@ -118,73 +127,163 @@ class MessagePage(Schema):
     limit: int
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
-    customer = ticket.customer
-    return TicketOut(
-        id=ticket.pk,
-        number=ticket.number,
-        subject=ticket.subject,
-        status=ticket.status,  # type: ignore[arg-type]
-        priority=priority_name(ticket.priority),  # type: ignore[arg-type]
-        channel=ticket.channel,  # type: ignore[arg-type]
-        owner=ticket.owner.email if ticket.owner else None,
-        team=ticket.team.name if ticket.team else None,
-        tags=[tag.name for tag in ticket.tags.all()],
-        customer=CustomerRef(
-            id=customer.pk, name=customer.full_name, email=customer_primary_email(customer)
-        ),
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        first_response_at=ticket.first_response_at,
-        solved_at=ticket.solved_at,
-        last_message_at=ticket.last_message_at,
-        message_count=ticket.message_count,
-    )
+# --- Representation ---------------------------------------------------------------------------
+#
+# Bodies are built once, as plain dicts in the shape of the schemas above, from ``.values()``
+# rows: no model instances and a fixed number of queries per response (a list page: the tickets
+# with their customer's email, then their tags; a detail adds its messages and their attachments).
+
+_PRIORITY_NAMES = {int(p): p.name.lower() for p in Priority}
+
+_TICKET_COLUMNS = (
+    "id",
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "owner__email",
+    "team__name",
+    "customer_id",
+    "customer__full_name",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "solved_at",
+    "last_message_at",
+    "message_count",
+)
+
+_MESSAGE_COLUMNS = (
+    "id",
+    "direction",
+    "visibility",
+    "channel",
+    "author_agent_id",
+    "author_agent__display_name",
+    "author_agent__email",
+    "author_customer_id",
+    "author_customer__full_name",
+    "body_text",
+    "body_html",
+    "created_at",
+)
+
+Row = dict[str, Any]
 
 
-def message_out(message: Message) -> MessageOut:
-    if message.author_agent is not None:
-        author = AuthorOut(type="agent", id=message.author_agent.pk, name=str(message.author_agent))
-    elif message.author_customer is not None:
-        author = AuthorOut(
-            type="customer", id=message.author_customer.pk, name=str(message.author_customer)
+def _ticket_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket, Row]:
+    """The columns ``_tickets_out`` reads; the customer's email as a correlated subquery.
+
+    The email follows ``customer_primary_email``: the primary email contact point, else the
+    oldest one.
+    """
+    email = (
+        ContactPoint.objects.filter(
+            customer_id=OuterRef("customer_id"), kind=ContactPoint.Kind.EMAIL
         )
-    else:
-        author = AuthorOut(type="system", id=None, name=message.author_name)
-    return MessageOut(
-        id=message.pk,
-        direction=message.direction,  # type: ignore[arg-type]
-        visibility=message.visibility,  # type: ignore[arg-type]
-        channel=message.channel,  # type: ignore[arg-type]
-        author=author,
-        body=message.body_text,
-        html=message.body_html,
-        created_at=message.created_at,
-        attachments=[
-            AttachmentOut(id=a.pk, filename=a.filename, content_type=a.content_type, size=a.size)
-            for a in message.attachments.all()
-        ],
+        .order_by("-is_primary", "id")
+        .values("value")[:1]
     )
-
-
-def _with_representation(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """What ``ticket_out`` reads, fetched in two extra queries for a whole page."""
-    return queryset.prefetch_related(
-        "tags",
-        Prefetch(
-            "customer__contact_points",
-            queryset=ContactPoint.objects.order_by("kind", "-is_primary", "id"),
-        ),
+    shaped: QuerySet[Ticket, Row] = queryset.annotate(customer_email=Subquery(email)).values(
+        *_TICKET_COLUMNS, "customer_email"
     )
+    return shaped
 
 
-def _ticket_detail(*, agent: Agent, ticket_id: int) -> TicketDetailOut:
-    ticket = ticket_get(agent=agent, ticket_id=ticket_id)
-    messages = [message_out(m) for m in message_list(ticket=ticket)]
-    return TicketDetailOut(**ticket_out(ticket).model_dump(), messages=messages)
+def _tickets_out(rows: Sequence[Row]) -> list[Row]:
+    tags: dict[int, list[str]] = {}
+    if rows:
+        pairs = (
+            Tag.objects.filter(tickets__in=[row["id"] for row in rows])
+            .order_by("name")
+            .values_list("tickets", "name")
+        )
+        for ticket_id, name in pairs:
+            tags.setdefault(ticket_id, []).append(name)
+    return [
+        {
+            "id": row["id"],
+            "number": row["number"],
+            "subject": row["subject"],
+            "status": row["status"],
+            "priority": _PRIORITY_NAMES[row["priority"]],
+            "channel": row["channel"],
+            "owner": row["owner__email"],
+            "team": row["team__name"],
+            "tags": tags.get(row["id"], []),
+            "customer": {
+                "id": row["customer_id"],
+                "name": row["customer__full_name"],
+                "email": row["customer_email"],
+            },
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "first_response_at": row["first_response_at"],
+            "solved_at": row["solved_at"],
+            "last_message_at": row["last_message_at"],
+            "message_count": row["message_count"],
+        }
+        for row in rows
+    ]
 
 
-def _after_write(*, agent: Agent, ticket: Ticket) -> TicketDetailOut:
+def _messages_out(rows: Sequence[Row]) -> list[Row]:
+    attachments: dict[int, list[Row]] = {}
+    if rows:
+        found = message_attachments(message_ids=[row["id"] for row in rows]).values_list(
+            "message_id", "id", "filename", "content_type", "size"
+        )
+        for message_id, pk, filename, content_type, size in found:
+            attachments.setdefault(message_id, []).append(
+                {"id": pk, "filename": filename, "content_type": content_type, "size": size}
+            )
+    system = str(_("System"))
+    return [
+        {
+            "id": row["id"],
+            "direction": row["direction"],
+            "visibility": row["visibility"],
+            "channel": row["channel"],
+            "author": _author_out(row, system),
+            "body": row["body_text"],
+            "html": row["body_html"],
+            "created_at": row["created_at"],
+            "attachments": attachments.get(row["id"], []),
+        }
+        for row in rows
+    ]
+
+
+def _author_out(row: Row, system: str) -> Row:
+    """As ``Message.author_name``: the agent, else the customer, else the system."""
+    if row["author_agent_id"] is not None:
+        name = row["author_agent__display_name"] or row["author_agent__email"]
+        return {"type": "agent", "id": row["author_agent_id"], "name": name}
+    if row["author_customer_id"] is not None:
+        return {
+            "type": "customer",
+            "id": row["author_customer_id"],
+            "name": row["author_customer__full_name"],
+        }
+    return {"type": "system", "id": None, "name": system}
+
+
+def _detail_out(row: Row) -> Row:
+    out = _tickets_out([row])[0]
+    messages = ticket_messages(ticket_id=row["id"]).values(*_MESSAGE_COLUMNS)
+    out["messages"] = _messages_out(list(messages))
+    return out
+
+
+def _ticket_detail(*, agent: Agent, ticket_id: int) -> Row:
+    row = _ticket_rows(tickets_visible(agent=agent).filter(pk=ticket_id)).first()
+    if row is None:
+        raise ticket_not_found(ticket_id)
+    return _detail_out(row)
+
+
+def _after_write(*, agent: Agent, ticket: Ticket) -> Row:
     """The ticket as the writer left it, read back through the visibility rule.
 
     A write may move a ticket out of the agent's sight (to another team); the writer still gets
@@ -193,10 +292,9 @@ def _after_write(*, agent: Agent, ticket: Ticket) -> TicketDetailOut:
     try:
         return _ticket_detail(agent=agent, ticket_id=ticket.pk)
     except NotFound:
-        reloaded = _with_representation(
-            Ticket.objects.select_related("customer", "owner", "team")
-        ).get(pk=ticket.pk)
-        return TicketDetailOut(**ticket_out(reloaded).model_dump(), messages=[])
+        out = _tickets_out([_ticket_rows(Ticket.objects.filter(pk=ticket.pk)).get()])[0]
+        out["messages"] = []
+        return out
 
 
 # --- Input ------------------------------------------------------------------------------------
@@ -292,7 +390,7 @@ def _customer_for(payload: CustomerIn, *, agent: Agent) -> Customer:
 
 
 @router.get("", response={200: TicketPage} | ERROR_RESPONSES, summary="List tickets")
-def tickets_list(request: HttpRequest, filters: Query[TicketFilters]) -> TicketPage:
+def tickets_list(request: HttpRequest, filters: Query[TicketFilters]) -> HttpResponse:
     agent = request_agent(request)
     owner_id = None
     if filters.owner == "me":
@@ -311,15 +409,15 @@ def tickets_list(request: HttpRequest, filters: Query[TicketFilters]) -> TicketP
         tag=filters.tag,
     )
     rows, next_cursor = keyset_page(
-        _with_representation(queryset), cursor=filters.cursor, limit=filters.limit
+        _ticket_rows(queryset), cursor=filters.cursor, limit=filters.limit
     )
-    return TicketPage(
-        items=[ticket_out(t) for t in rows], next_cursor=next_cursor, limit=filters.limit
+    return rendered(
+        {"items": _tickets_out(rows), "next_cursor": next_cursor, "limit": filters.limit}
     )
 
 
 @router.post("", response={201: TicketDetailOut} | ERROR_RESPONSES, summary="Create a ticket")
-def tickets_create(request: HttpRequest, payload: TicketCreateIn) -> Status[TicketDetailOut]:
+def tickets_create(request: HttpRequest, payload: TicketCreateIn) -> Status[Row]:
     agent = request_agent(request)
     require_full_agent(agent)
     owner = agent_by_email(payload.owner) if payload.owner else None
@@ -345,16 +443,14 @@ def tickets_create(request: HttpRequest, payload: TicketCreateIn) -> Status[Tick
 @router.get(
     "/{ticket_id}", response={200: TicketDetailOut} | ERROR_RESPONSES, summary="Get a ticket"
 )
-def tickets_get(request: HttpRequest, ticket_id: TicketId) -> TicketDetailOut:
-    return _ticket_detail(agent=request_agent(request), ticket_id=ticket_id)
+def tickets_get(request: HttpRequest, ticket_id: TicketId) -> HttpResponse:
+    return rendered(_ticket_detail(agent=request_agent(request), ticket_id=ticket_id))
 
 
 @router.patch(
     "/{ticket_id}", response={200: TicketDetailOut} | ERROR_RESPONSES, summary="Update a ticket"
 )
-def tickets_update(
-    request: HttpRequest, ticket_id: TicketId, payload: TicketUpdateIn
-) -> TicketDetailOut:
+def tickets_update(request: HttpRequest, ticket_id: TicketId, payload: TicketUpdateIn) -> Row:
     agent = request_agent(request)
     ticket = ticket_get(agent=agent, ticket_id=ticket_id)
     sent = payload.model_fields_set
@@ -380,14 +476,18 @@ def tickets_update(
     response={200: MessagePage} | ERROR_RESPONSES,
     summary="List a ticket's messages, oldest first",
 )
-def messages_list(request: HttpRequest, ticket_id: TicketId, page: Query[PageQuery]) -> MessagePage:
-    ticket = ticket_get(agent=request_agent(request), ticket_id=ticket_id)
+def messages_list(
+    request: HttpRequest, ticket_id: TicketId, page: Query[PageQuery]
+) -> HttpResponse:
+    if not tickets_visible(agent=request_agent(request)).filter(pk=ticket_id).exists():
+        raise ticket_not_found(ticket_id)
     rows, next_cursor = keyset_page(
-        message_list(ticket=ticket), cursor=page.cursor, limit=page.limit, ascending=True
+        ticket_messages(ticket_id=ticket_id).values(*_MESSAGE_COLUMNS),
+        cursor=page.cursor,
+        limit=page.limit,
+        ascending=True,
     )
-    return MessagePage(
-        items=[message_out(m) for m in rows], next_cursor=next_cursor, limit=page.limit
-    )
+    return rendered({"items": _messages_out(rows), "next_cursor": next_cursor, "limit": page.limit})
 
 
 @router.post(
@@ -395,9 +495,7 @@ def messages_list(request: HttpRequest, ticket_id: TicketId, page: Query[PageQue
     response={201: MessageOut} | ERROR_RESPONSES,
     summary="Add a reply or an internal note",
 )
-def messages_add(
-    request: HttpRequest, ticket_id: TicketId, payload: MessageIn
-) -> Status[MessageOut]:
+def messages_add(request: HttpRequest, ticket_id: TicketId, payload: MessageIn) -> Status[Row]:
     agent = request_agent(request)
     ticket = ticket_get(agent=agent, ticket_id=ticket_id)
     message = message_add(
@@ -408,4 +506,5 @@ def messages_add(
         author_agent=agent,
         attachments=_uploads(payload.attachments),
     )
-    return Status(201, message_out(message))
+    added = ticket_messages(ticket_id=ticket.pk).filter(pk=message.pk).values(*_MESSAGE_COLUMNS)
+    return Status(201, _messages_out(list(added))[0])

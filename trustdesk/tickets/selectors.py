@@ -57,6 +57,15 @@ def ticket_list(
     return qs.select_related("customer", "owner", "team").order_by("-id")
 
 
+def tickets_visible(*, agent: Agent) -> QuerySet[Ticket]:
+    """Every ticket the agent may see, unordered, for callers that pick their columns."""
+    return Ticket.objects.filter(ticket_visibility_q(agent))
+
+
+def ticket_not_found(ticket_id: int) -> NotFound:
+    return NotFound(f"Ticket {ticket_id} does not exist or is not visible to you.")
+
+
 def ticket_get(*, agent: Agent, ticket_id: int) -> Ticket:
     ticket = (
         Ticket.objects.filter(ticket_visibility_q(agent), pk=ticket_id)
@@ -65,7 +74,7 @@ def ticket_get(*, agent: Agent, ticket_id: int) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} does not exist or is not visible to you.")
+        raise ticket_not_found(ticket_id)
     return ticket
 
 
@@ -83,6 +92,19 @@ def message_list(*, ticket: Ticket, include_internal: bool = True) -> QuerySet[M
     if not include_internal:
         qs = qs.filter(visibility=Message.Visibility.PUBLIC)
     return qs.order_by("id")
+
+
+def ticket_messages(*, ticket_id: int) -> QuerySet[Message]:
+    """A ticket's messages, oldest first, without related rows: for callers that pick columns.
+
+    The caller has checked that the agent may see the ticket.
+    """
+    return Message.objects.filter(ticket_id=ticket_id).order_by("id")
+
+
+def message_attachments(*, message_ids: list[int]) -> QuerySet[Attachment]:
+    """The attachments of these messages, oldest first."""
+    return Attachment.objects.filter(message_id__in=message_ids).order_by("id")
 
 
 def customer_messages(*, agent: Agent, customer_id: int, limit: int = 50) -> QuerySet[Message]:

@@ -261,3 +261,17 @@ _MIME_PIECES = st.sampled_from(
 def test_mime_shaped_bytes_never_raise_anything_else(raw: bytes) -> None:
     with contextlib.suppress(EmailParseError):
         parse_email(raw)
+
+
+def test_regression_markup_in_display_name_keeps_the_sender_address() -> None:
+    # Found by the browser XSS test: an unquoted display name full of markup made the RFC 5322
+    # parser give up, and the message was quarantined for want of a sender.
+    raw = (
+        b'From: <svg><image id="v-146" width="500" height="500"\n'
+        b' xmlns:xlink="http://www.w3.org/1999/xlink"\n'
+        b' xlink:href="data:image/svg+xml;utf8,%3Csvg%20viewBox%3D%220\n'
+        b" <marie@example.org>\nTo: support@example.com\nSubject: x\n\nHello\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.from_ is not None
+    assert parsed.from_.address == "marie@example.org"
