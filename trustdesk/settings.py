@@ -131,9 +131,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 else:
-    _db["CONN_MAX_AGE"] = int(env("TRUSTDESK_DB_CONN_MAX_AGE", "60"))
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("TEST", {})["NAME"] = env("TRUSTDESK_TEST_DATABASE_NAME") or None
+# Keep connections between requests (a new SQLite connection costs ~4 ms and its page cache).
+_db["CONN_MAX_AGE"] = int(env("TRUSTDESK_DB_CONN_MAX_AGE", "60"))
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
