@@ -50,22 +50,6 @@ def make_ticket(customer: Customer, team: Team) -> MakeTicket:
     return make
 
 
-@pytest.fixture
-def drain(
-    run_tasks: Callable[[], int], django_capture_on_commit_callbacks: Capture
-) -> Callable[[], int]:
-    def run() -> int:
-        total = 0
-        while True:
-            with django_capture_on_commit_callbacks(execute=True):
-                ran = run_tasks()
-            total += ran
-            if not ran:
-                return total
-
-    return run
-
-
 def acknowledge(ticket: Ticket, capture: Capture, address: str = "Marie@Example.org") -> None:
     """What intake does when an email from a person opens ``ticket``."""
     with capture(execute=True):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from trustdesk.accounts.models import Agent, Team
+from trustdesk.accounts.models import Agent
 from trustdesk.core.models import Event
 from trustdesk.customers.models import ContactPoint, Customer
 from trustdesk.customers.services import ContactInput, customer_create
@@ -30,13 +30,6 @@ TASK_PATH = "trustdesk.mail.tasks.message_send"
 
 
 @pytest.fixture
-def ticket(customer: Customer, team: Team) -> Ticket:
-    return ticket_create(
-        customer=customer, subject="Printer on fire", body="It smokes.", channel="email", team=team
-    )
-
-
-@pytest.fixture
 def signed_agent(agent: Agent) -> Agent:
     Agent.objects.filter(pk=agent.pk).update(signature="Ada Lovelace\nSupport, Example Ltd")
     agent.refresh_from_db()
@@ -46,24 +39,6 @@ def signed_agent(agent: Agent) -> Agent:
 def reply(ticket: Ticket, agent: Agent, capture: Capture, **kwargs: Any) -> Message:
     with capture(execute=True):
         return message_add(ticket=ticket, body="We are on it.", author_agent=agent, **kwargs)
-
-
-@pytest.fixture
-def drain(
-    run_tasks: Callable[[], int], django_capture_on_commit_callbacks: Capture
-) -> Callable[[], int]:
-    """Run queued tasks, and what they enqueued, until none is due; returns how many ran."""
-
-    def run() -> int:
-        total = 0
-        while True:
-            with django_capture_on_commit_callbacks(execute=True):
-                ran = run_tasks()
-            total += ran
-            if not ran:
-                return total
-
-    return run
 
 
 def plain_text(sent: EmailMessage) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from trustdesk.accounts.models import Agent, Team
+from trustdesk.accounts.models import Agent
 from trustdesk.customers.models import Customer
 from trustdesk.mail.models import InboundEmail, OutboundEmail
 from trustdesk.mail.outbound_threading import references_bound, reply_subject, thread_headers
@@ -24,29 +24,6 @@ from trustdesk.tickets.services import message_add, ticket_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Capture = Callable[..., AbstractContextManager[Any]]
-
-
-@pytest.fixture
-def ticket(customer: Customer, team: Team) -> Ticket:
-    return ticket_create(
-        customer=customer, subject="Printer on fire", body="It smokes.", channel="email", team=team
-    )
-
-
-@pytest.fixture
-def drain(
-    run_tasks: Callable[[], int], django_capture_on_commit_callbacks: Capture
-) -> Callable[[], int]:
-    def run() -> int:
-        total = 0
-        while True:
-            with django_capture_on_commit_callbacks(execute=True):
-                ran = run_tasks()
-            total += ran
-            if not ran:
-                return total
-
-    return run
 
 
 def reply(

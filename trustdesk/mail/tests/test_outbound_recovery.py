@@ -17,40 +17,16 @@ from django_tasks_db.models import DBTaskResult
 from trustdesk.accounts.models import Agent, Team
 from trustdesk.accounts.services import agent_create
 from trustdesk.core.models import Event
-from trustdesk.customers.models import Customer
 from trustdesk.mail.models import OutboundEmail
 from trustdesk.mail.services import outbound_requeue_stuck
 from trustdesk.mail.testing import SmtpSink
 from trustdesk.tickets.models import Message, Ticket
-from trustdesk.tickets.services import message_add, ticket_create
+from trustdesk.tickets.services import message_add
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Capture = Callable[..., AbstractContextManager[Any]]
 SWEEP_PATH = "trustdesk.mail.tasks.sending_sweep"
-
-
-@pytest.fixture
-def ticket(customer: Customer, team: Team) -> Ticket:
-    return ticket_create(
-        customer=customer, subject="Printer on fire", body="It smokes.", channel="email", team=team
-    )
-
-
-@pytest.fixture
-def drain(
-    run_tasks: Callable[[], int], django_capture_on_commit_callbacks: Capture
-) -> Callable[[], int]:
-    def run() -> int:
-        total = 0
-        while True:
-            with django_capture_on_commit_callbacks(execute=True):
-                ran = run_tasks()
-            total += ran
-            if not ran:
-                return total
-
-    return run
 
 
 def reply(ticket: Ticket, agent: Agent, capture: Capture, body: str = "We are on it.") -> Message:
