@@ -11,7 +11,6 @@ rendered timeline holds no script element and no event-handler attribute.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -22,22 +21,12 @@ from typing import Any
 import pytest
 
 from conftest import PASSWORD
+from tests.support.browser import CHROMIUM, chromium_page
 from trustdesk.accounts.models import Agent
 from trustdesk.mail.intake.testing import ingest
 from trustdesk.tickets.models import Ticket
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "dompurify"
-CHROMIUM = shutil.which("chromium")
-LAUNCH_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Runs before any page script: records script sinks and CSP violations.
 RECORDERS = """
 window.__ran = [];
@@ -99,24 +88,17 @@ def email(payload: str, *, first_id: str | None, n: int) -> bytes:
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        context = browser.new_page(viewport={"width": 1280, "height": 900})
-        context.add_init_script(RECORDERS)
+def page() -> Iterator[Any]:
+    with chromium_page(init_script=RECORDERS, width=1280) as page:
         dialogs: list[str] = []
 
         def on_dialog(dialog: Any) -> None:
             dialogs.append(dialog.message)
             dialog.dismiss()
 
-        context.on("dialog", on_dialog)
-        context.dialogs = dialogs  # type: ignore[attr-defined]
-        yield context
-        browser.close()
+        page.on("dialog", on_dialog)
+        page.dialogs = dialogs
+        yield page
 
 
 def test_no_dompurify_payload_runs_in_the_workspace(

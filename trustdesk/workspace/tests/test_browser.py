@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,22 +9,12 @@ from typing import Any
 import pytest
 
 from conftest import PASSWORD
+from tests.support.browser import CHROMIUM, chromium_page
 from trustdesk.accounts.models import Agent
 from trustdesk.customers.models import Customer
 from trustdesk.tickets.models import Message, Ticket
 from trustdesk.tickets.services import ticket_create
 
-CHROMIUM = shutil.which("chromium")
-LAUNCH_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path("/tmp")
 # Collects CSP violations the page reports, before any page script runs.
 CSP_LISTENER = """
@@ -42,25 +31,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        context = browser.new_page(viewport={"width": 1440, "height": 900})
-        context.add_init_script(CSP_LISTENER)
+def page() -> Iterator[Any]:
+    with chromium_page(init_script=CSP_LISTENER) as page:
         problems: list[str] = []
-        context.on(
-            "console",
-            lambda m: problems.append(m.text) if m.type == "error" else None,
-        )
-        context.on("pageerror", lambda e: problems.append(str(e)))
-        context.problems = problems  # type: ignore[attr-defined]
-        yield context
-        browser.close()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.problems = problems
+        yield page
 
 
 def expect(locator: Any) -> Any:
